@@ -1,0 +1,1 @@
+"""patchwire.protocol.zre."""

@@ -1,0 +1,1 @@
+"""Helpers shared by patchwire's tests (network namespaces, the real Ingescape agent)."""
