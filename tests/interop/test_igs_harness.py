@@ -9,6 +9,7 @@ of network namespaces. Missing prerequisites skip these tests, or fail them when
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -120,35 +121,18 @@ def _exchange(a: IgsPeer, b: IgsPeer, channel: str) -> None:
     assert b.stop() == 0, b.describe()
 
 
+def _loopback_endpoint() -> str:
+    return f"tcp://127.0.0.1:{free_tcp_port()}"
+
+
 @pytest.mark.interop
 def test_broker_mode_on_loopback(need_ingescape: None) -> None:
-    broker = f"tcp://127.0.0.1:{free_tcp_port()}"
+    broker = _loopback_endpoint()
     channel = "pw-harness"
+    args_a = ["--name", "igsA", "--endpoint", _loopback_endpoint(), "--broker-bind", broker]
+    args_b = ["--name", "igsB", "--endpoint", _loopback_endpoint(), "--channel", channel]
     common = ["--broker", broker, "--timeout", "8000"]
-    with (
-        IgsPeer(
-            [
-                "--name",
-                "igsA",
-                "--endpoint",
-                f"tcp://127.0.0.1:{free_tcp_port()}",
-                "--broker-bind",
-                broker,
-                *common,
-            ]
-        ) as a,
-        IgsPeer(
-            [
-                "--name",
-                "igsB",
-                "--endpoint",
-                f"tcp://127.0.0.1:{free_tcp_port()}",
-                "--channel",
-                channel,
-                *common,
-            ]
-        ) as b,
-    ):
+    with IgsPeer([*args_a, *common]) as a, IgsPeer([*args_b, *common]) as b:
         _exchange(a, b, channel)
 
 
@@ -157,24 +141,9 @@ def test_broker_mode_on_loopback(need_ingescape: None) -> None:
 def test_beacon_mode_on_private_lan(need_ingescape: None, lan2: Lan) -> None:
     h1, h2 = lan2.hosts
     channel = "pw-harness"
-    with (
-        IgsPeer(
-            ["--name", "igsA", "--device", h1.device, "--port", str(BEACON_PORT)], host=h1
-        ) as a,
-        IgsPeer(
-            [
-                "--name",
-                "igsB",
-                "--device",
-                h2.device,
-                "--port",
-                str(BEACON_PORT),
-                "--channel",
-                channel,
-            ],
-            host=h2,
-        ) as b,
-    ):
+    args_a = ["--name", "igsA", "--device", h1.device, "--port", str(BEACON_PORT)]
+    args_b = ["--name", "igsB", "--device", h2.device, "--port", str(BEACON_PORT)]
+    with IgsPeer(args_a, host=h1) as a, IgsPeer([*args_b, "--channel", channel], host=h2) as b:
         _exchange(a, b, channel)
         enter = b.wait_for({"kind": "channel_event", "event": "ENTER", "peer_name": "igsA"})
         assert enter["address"].startswith(f"tcp://{h1.ip}:"), enter
@@ -219,24 +188,20 @@ def test_namespaces_are_private_and_removed(need_netns: None) -> None:
 
     with Lan(2) as lan:
         h1, h2 = lan.hosts
-        listener = h2.popen(
-            [
-                sys.executable,
-                "-c",
-                "import socket, sys\n"
-                "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-                "s.bind(('0.0.0.0', 25998)); print(s.recvfrom(16)[1][0], flush=True)",
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
+        receiver = (
+            "import socket\n"
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            "s.settimeout(10); s.bind(('0.0.0.0', 25998))\n"
+            "print(s.recvfrom(16)[1][0], flush=True)\n"
         )
-        sender = (
+        listener = h2.popen([sys.executable, "-c", receiver], stdout=subprocess.PIPE, text=True)
+        sender = (  # repeats until the receiver is bound; killed by Lan.close()
             "import socket, sys, time\n"
             "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
             "s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)\n"
-            "for _ in range(50): s.sendto(b'x', (sys.argv[1], 25998)); time.sleep(0.1)\n"
+            "for _ in range(100): s.sendto(b'x', (sys.argv[1], 25998)); time.sleep(0.1)\n"
         )
-        h1.popen([sys.executable, "-c", sender, h1.broadcast])
+        beeper = h1.popen([sys.executable, "-c", sender, h1.broadcast])
         assert listener.stdout is not None
         assert listener.stdout.readline().strip() == h1.ip
         listener.stdout.close()
@@ -245,5 +210,6 @@ def test_namespaces_are_private_and_removed(need_netns: None) -> None:
         names = {lan.switch_ns, *(h.ns for h in lan)}
         assert names <= list_namespaces()
     # the sender was still running: close() killed it, then deleted the namespaces
+    assert beeper.returncode == -signal.SIGTERM
     assert not names & list_namespaces()
     assert not names & owned_namespaces()
