@@ -29,6 +29,7 @@ import zmq
 
 from patchwire._version import __version__
 from patchwire.errors import ConfigurationError
+from patchwire.runtime.config import DEFAULT_PORT
 from patchwire.runtime.interfaces import (
     INTERFACE_DETAILS,
     Interface,
@@ -40,8 +41,6 @@ from patchwire.runtime.interfaces import (
 
 __all__ = ["Report", "collect", "register", "render", "run"]
 
-DEFAULT_PORT = 5670
-"""Zyre's ZRE_DISCOVERY_PORT, which every Ingescape example uses (zre.md §2.2)."""
 _CZMQ_DYNAMIC_PORTS = "49152-65535"  # czmq binds tcp://IP:* in 0xc000..0xffff (zre.md §3.1)
 _WIDTH = 100  # human output is wrapped to this many columns
 

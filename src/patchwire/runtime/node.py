@@ -50,6 +50,7 @@ from patchwire.protocol.zre.messages import decode_message
 
 from .beacon import BeaconEndpoint
 from .config import Network, check_tcp_endpoint
+from .context import shared_context
 from .gossip import GossipBroker, GossipClient
 from .interfaces import broadcast_address, default_interface, find_interface
 from .logs import RateLimitedLog
@@ -224,7 +225,7 @@ class Node:
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._thread = threading.get_ident()
-        self._context = zmq.Context.instance()
+        self._context = shared_context()
         net = self.network
         try:
             bind_ip, broadcast = self._choose_addresses()
@@ -673,7 +674,14 @@ class Node:
         old = self._dealers.pop(action.peer, None)
         if old is not None:
             old.close(linger=0)
-        dealer = self._context.socket(zmq.DEALER)
+        try:
+            dealer = self._context.socket(zmq.DEALER)
+        except zmq.ZMQError as error:
+            self._send_drops += 1
+            self._log.warning(
+                "sockets", "cannot open a socket for peer %s: %s", action.peer.hex(), error
+            )
+            return
         dealer.setsockopt(zmq.IDENTITY, b"\x01" + self.uuid.bytes)
         dealer.setsockopt(zmq.LINGER, 0)
         dealer.setsockopt(zmq.SNDHWM, int(self.settings.expired * 100))

@@ -68,6 +68,7 @@ __all__ = [
 
 PUBLIC_KEY_HEADER = "X-PUBLICKEY"
 
+_TIMER_SLACK = 0.001  # event loops may fire a timer a hair early; do not spin on it
 _Builder = Callable[[int], Message]
 """Builds the message to send once its sequence number is known."""
 
@@ -363,7 +364,7 @@ class ZreEngine:
 
     def handle_timer(self, now: float) -> None:
         """Reap tick: PING evasive peers, remove expired ones (§7.1)."""
-        if self._stopped or now < self._next_reap:
+        if self._stopped or now < self._next_reap - _TIMER_SLACK:
             return
         self._next_reap = now + self.settings.reap_interval
         for peer in list(self._peers.values()):
