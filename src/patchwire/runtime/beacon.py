@@ -12,6 +12,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import Callable
+from typing import cast
 
 from patchwire.errors import DecodeError, NetworkError
 from patchwire.protocol.zre.beacon import BEACON_PREFIX, Beacon, decode_beacon
@@ -74,8 +75,8 @@ class BeaconEndpoint(asyncio.DatagramProtocol):
         self._send_and_rearm()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self._transport = transport
+        # CPython's selector datagram transport does not inherit DatagramTransport: no isinstance.
+        self._transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
         if data == self._own or not data.startswith(BEACON_PREFIX):
