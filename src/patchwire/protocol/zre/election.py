@@ -68,8 +68,14 @@ class Election:
         self.caw = self.own
         return [Send(leader=False, candidate=self.own)]
 
-    def on_elect(self, sender: bytes, challenger: str, members: int) -> list[Send | Outcome]:
+    def on_elect(
+        self, sender: bytes, challenger: str, members: int, *, contest: bool = False
+    ) -> list[Send | Outcome]:
         out: list[Send | Outcome] = []
+        if self.caw is None and contest and self.own < challenger:
+            # A wave for a worse candidate (often a stale one from an abandoned round) reaches a
+            # better contestant between rounds: run our own wave, which supersedes it.
+            return self.start(members)
         if self.caw is None or challenger < self.caw:
             self.reset()
             self.caw = challenger
@@ -85,12 +91,16 @@ class Election:
         return out
 
     def on_leader(self, leader: str, members: int) -> list[Send | Outcome] | None:
-        """Returns ``None`` when no wave is running (the LEADER is ignored)."""
-        if self.caw is None:
+        """Returns ``None`` when the LEADER does not belong to the running wave (ignored).
+
+        Zyre counts every LEADER; we count only those naming our wave's candidate, so a LEADER
+        left over from an abandoned round cannot finish the current one with the wrong name.
+        """
+        if self.caw is None or leader != self.caw:
             return None
         out: list[Send | Outcome] = []
         if leader != self.own and self.lrec == 0:
-            out.append(Send(leader=True, candidate=self.caw))
+            out.append(Send(leader=True, candidate=leader))
         self.lrec += 1
         if self.lrec >= members:
             self.reset()

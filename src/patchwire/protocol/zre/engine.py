@@ -68,6 +68,9 @@ __all__ = [
 
 PUBLIC_KEY_HEADER = "X-PUBLICKEY"
 
+_LOST_REASONS = frozenset({"expired", "sequence"})  # may come back: retry its gossip tuple
+_GONE_REASONS = frozenset({"left", "goodbye"})  # said goodbye: forget its tuple
+_REVISIT_MAX = 30.0  # seconds between attempts to reach a lost gossip peer, at most
 _TIMER_SLACK = 0.001  # event loops may fire a timer a hair early; do not spin on it
 _Builder = Callable[[int], Message]
 """Builds the message to send once its sequence number is known."""
@@ -189,7 +192,10 @@ class ZreEngine:
         self._members: dict[str, dict[bytes, _Peer]] = {}
         self._contested: set[str] = set()
         self._elections: dict[str, Election] = {}
+        # Gossip tuples (uuid -> endpoint, key): brokers announce a peer once, so we keep them
+        # to greet a peer again after losing it (beacons re-announce by themselves).
         self._directory: dict[bytes, tuple[str, bytes | None]] = {}
+        self._revisit: dict[bytes, tuple[float, float]] = {}  # uuid -> (next attempt, backoff)
         self._actions: list[EngineAction] = []
         self._events: list[PeerEvent] = []
         self._next_reap = now + self.settings.reap_interval
@@ -228,7 +234,9 @@ class ZreEngine:
         return set(self._ready_peer(peer_id).groups)
 
     def group_peers(self, group: str) -> list[str]:
-        return [peer.id for peer in self._members.get(group, {}).values() if peer.ready]
+        """Ready members of ``group`` that we can reach (what a shout goes to)."""
+        members = self._members.get(group, {}).values()
+        return [peer.id for peer in members if peer.ready and peer.connected]
 
     def leader(self, group: str) -> str | None:
         election = self._elections.get(group)
@@ -276,12 +284,10 @@ class ZreEngine:
             return
         peer = self._peers.get(key)
         if beacon.leaving:
-            self._directory.pop(key, None)
             if peer is not None:
-                self._remove_peer(peer, "left")
+                self._remove_peer(peer, "left", now)
             return
         endpoint = f"tcp://{source_ip}:{beacon.port}"
-        self._directory[key] = (endpoint, beacon.public_key)
         if peer is None:
             self._require_peer(key, endpoint, beacon.public_key, now)
 
@@ -297,10 +303,12 @@ class ZreEngine:
             return
         public_key: bytes | None = None
         if key_text:
-            try:
-                public_key = z85_decode(key_text)
-            except DecodeError:
-                self._notice(key, "gossip tuple carries an invalid key; ignored")
+            public_key = _decode_key(key_text)
+            if public_key is None:
+                self._notice(
+                    key,
+                    "gossip tuple carries an invalid key (not a 32-byte Z85 CURVE key); ignored",
+                )
                 return
         if self.secure and public_key is None:
             self._notice(key, "plain peer announced to a secure node; ignored")
@@ -333,7 +341,7 @@ class ZreEngine:
         if message.sequence != expected:
             self._stats.sequence_errors += 1
             self._notice(peer.id, f"messages lost: expected #{expected}, got #{message.sequence}")
-            self._remove_peer(peer, "sequence")
+            self._remove_peer(peer, "sequence", now)
             return
         peer.in_sequence = expected
         self._refresh(peer, now)
@@ -359,8 +367,7 @@ class ZreEngine:
             case Leader(group=group, leader=leader):
                 self._on_leader(peer, group, leader)
             case Goodbye():
-                self._directory.pop(sender, None)
-                self._remove_peer(peer, "goodbye")
+                self._remove_peer(peer, "goodbye", now)
 
     def handle_timer(self, now: float) -> None:
         """Reap tick: PING evasive peers, remove expired ones (§7.1)."""
@@ -369,7 +376,7 @@ class ZreEngine:
         self._next_reap = now + self.settings.reap_interval
         for peer in list(self._peers.values()):
             if now >= peer.expired_at:
-                self._remove_peer(peer, "expired")
+                self._remove_peer(peer, "expired", now)
             elif now >= peer.evasive_at:
                 self._send(peer, lambda sequence: Ping(sequence=sequence))
                 if not peer.ready:
@@ -380,6 +387,15 @@ class ZreEngine:
                 elif not peer.silent_reported:
                     peer.silent_reported = True
                     self._events.append(PeerSilent(peer=peer.id, name=peer.name))
+        for key, (when, backoff) in list(self._revisit.items()):
+            if key in self._peers:
+                continue
+            known = self._directory.get(key)
+            if known is None:
+                del self._revisit[key]
+            elif now >= when:
+                self._revisit[key] = (now + backoff, min(backoff * 2, _REVISIT_MAX))
+                self._require_peer(key, known[0], known[1], now)
 
     # ------------------------------------------------------------------ commands
 
@@ -437,7 +453,7 @@ class ZreEngine:
     def shout(self, group: str, content: Sequence[bytes]) -> int:
         """Send to every ready member of ``group``; returns how many peers it went to."""
         frames = tuple(content)
-        members = [peer for peer in self._members.get(group, {}).values() if peer.ready]
+        members = [p for p in self._members.get(group, {}).values() if p.ready and p.connected]
         for peer in members:
             self._send(peer, lambda sequence: Shout(sequence=sequence, group=group, content=frames))
         return len(members)
@@ -450,6 +466,7 @@ class ZreEngine:
             self._send(peer, lambda sequence: Goodbye(sequence=sequence))
             self._actions.append(Disconnect(peer.key))
             if peer.ready:
+                self._stats.peers_exited += 1
                 self._events.append(PeerExited(peer=peer.id, name=peer.name, reason="stopped"))
         self._peers.clear()
         self._members.clear()
@@ -520,9 +537,8 @@ class ZreEngine:
                 if key_text is None:
                     self._stats.ignored_messages += 1
                     return
-                try:
-                    public_key = z85_decode(key_text)
-                except DecodeError:
+                public_key = _decode_key(key_text)
+                if public_key is None:
                     self._stats.ignored_messages += 1
                     return
             peer = self._require_peer(sender, hello.endpoint, public_key, now)
@@ -532,17 +548,18 @@ class ZreEngine:
                 self._resync(peer, hello, now)
                 return
             # The other side recreated us (it expired us): start afresh, like a new peer.
-            self._remove_peer(peer, "restarted")
+            self._remove_peer(peer, "restarted", now)
             peer = self._require_peer(sender, hello.endpoint, peer.public_key, now)
         if hello.sequence != 1:
             self._stats.sequence_errors += 1
             self._notice(peer.id, f"HELLO with sequence #{hello.sequence}, expected #1")
-            self._remove_peer(peer, "sequence")
+            self._remove_peer(peer, "sequence", now)
             return
         peer.in_sequence = 1
         peer.name = hello.name
         peer.headers = dict(hello.headers)
         peer.ready = True
+        self._revisit.pop(sender, None)
         self._refresh(peer, now)
         self._stats.peers_entered += 1
         self._events.append(
@@ -578,7 +595,7 @@ class ZreEngine:
             self._notice(peer.id, f"JOIN/LEAVE status {status}, expected {peer.status}")
             peer.status = status
 
-    def _remove_peer(self, peer: _Peer, reason: str) -> None:
+    def _remove_peer(self, peer: _Peer, reason: str, now: float) -> None:
         if self._peers.get(peer.key) is not peer:
             return
         del self._peers[peer.key]
@@ -587,6 +604,13 @@ class ZreEngine:
         if peer.ready:
             self._stats.peers_exited += 1
             self._events.append(PeerExited(peer=peer.id, name=peer.name, reason=reason))
+        if reason in _LOST_REASONS and peer.key in self._directory:
+            # Lost, not gone: greet it again later (brokers will not announce it twice).
+            _, backoff = self._revisit.get(peer.key, (now, 0.5))
+            self._revisit[peer.key] = (now + backoff, min(backoff * 2, _REVISIT_MAX))
+        elif reason in _GONE_REASONS:
+            self._directory.pop(peer.key, None)
+            self._revisit.pop(peer.key, None)
         for group in peer.groups:
             members = self._members.get(group)
             if members is not None:
@@ -650,7 +674,9 @@ class ZreEngine:
             self._stats.ignored_messages += 1
             return
         members = len(self._group_members(group))
-        self._apply_election(group, self._election(group).on_elect(peer.key, challenger, members))
+        contest = group in self._contested
+        decisions = self._election(group).on_elect(peer.key, challenger, members, contest=contest)
+        self._apply_election(group, decisions)
 
     def _on_leader(self, peer: _Peer, group: str, leader: str) -> None:
         if group not in self._groups:
@@ -659,7 +685,7 @@ class ZreEngine:
         members = len(self._group_members(group))
         decisions = self._election(group).on_leader(leader, members)
         if decisions is None:
-            self._notice(peer.id, f"LEADER for {group!r} outside an election; ignored")
+            self._stats.ignored_messages += 1  # stale LEADER of an abandoned wave
             return
         self._apply_election(group, decisions)
 
@@ -687,6 +713,15 @@ def _election_builder(group: str, decision: Send) -> _Builder:
     if decision.leader:
         return lambda sequence: Leader(sequence=sequence, group=group, leader=candidate)
     return lambda sequence: Elect(sequence=sequence, group=group, challenger=candidate)
+
+
+def _decode_key(text: str) -> bytes | None:
+    """A 40-character Z85 CURVE public key as 32 raw bytes, or None when it is not one."""
+    try:
+        raw = z85_decode(text)
+    except DecodeError:
+        return None
+    return raw if len(raw) == 32 else None
 
 
 def _check_group(group: str) -> None:

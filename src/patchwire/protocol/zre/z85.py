@@ -28,7 +28,10 @@ def z85_encode(raw: bytes) -> str:
 
 
 def z85_decode(text: str) -> bytes:
-    data = text.encode("ascii", "replace")
+    try:
+        data = text.encode("ascii")
+    except UnicodeEncodeError as error:
+        raise DecodeError("Z85 text must be ASCII", data=text.encode("utf-8", "replace")) from error
     if len(data) % 5:
         raise DecodeError("Z85 text length must be a multiple of 5", data=data)
     out = bytearray()
