@@ -4,7 +4,7 @@
 
 Output: one JSON object per line (``kind`` = ready, error, event, ack, stopped); events carry
 the event class name in ``type`` and its fields, bytes as hex. Input: one JSON command per line
-(``cmd`` = shout, whisper, join, leave, election_join, election_leave, peers, stop).
+(``cmd`` = shout, whisper, join, leave, election_join, election_leave, peers, stats, stop).
 Stops by itself after ``--max-seconds``.
 """
 
@@ -118,6 +118,8 @@ class Driver:
                 node.leave_election(command["election"])
             case "peers":
                 return [{"id": p.id, "name": p.name, "endpoint": p.endpoint} for p in node.peers()]
+            case "stats":
+                return dataclasses.asdict(node.statistics())
             case other:
                 raise PatchwireError(f"unknown command {other!r}")
         return None

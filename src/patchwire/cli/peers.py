@@ -88,12 +88,15 @@ async def _watch(args: argparse.Namespace, node: Node, events: Any) -> None:
         except TimeoutError:
             return
         match event:
-            case PeerEntered(peer=peer_id):
-                info = node.peer(peer_id)
+            case PeerEntered(peer=peer_id, name=name, endpoint=endpoint, headers=headers):
+                # From the event itself: the peer may already be gone when we print it.
+                info = PeerInfo(
+                    id=peer_id, name=name, endpoint=endpoint, headers=headers, groups=frozenset()
+                )
                 if args.json:
                     emit_json({"event": "entered", **_peer_record(info)})
                 else:
-                    print(f"+ {info.name}  {info.id}  {info.endpoint}  {_headers_text(info)}")
+                    print(f"+ {name}  {peer_id}  {endpoint}  {_headers_text(info)}")
             case PeerExited(peer=peer_id, name=name, reason=reason):
                 if args.json:
                     emit_json({"event": "exited", "id": peer_id, "name": name, "reason": reason})

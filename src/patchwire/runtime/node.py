@@ -483,7 +483,8 @@ class Node:
         return NodeStatistics(
             peers=len(self._engine.peers()),
             beacons_sent=self._beacon.sent if self._beacon is not None else 0,
-            decode_errors=self._decode_errors,
+            decode_errors=self._decode_errors
+            + (self._beacon.decode_errors if self._beacon is not None else 0),
             send_drops=self._send_drops,
             events_dropped=self._events_dropped,
             **counters,

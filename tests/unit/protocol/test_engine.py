@@ -787,17 +787,21 @@ def test_rehello_after_the_guard_restarts_the_peer() -> None:
 
 
 def test_rehello_within_the_guard_is_not_answered_and_resyncs() -> None:
-    """§7.4 (b): the HELLO that answers our own HELLO arrives while we already see the peer
-    ready; no HELLO back (that would start a storm), inbound sequence back to 1."""
+    """§7.4 (b): after we answered a peer's re-HELLO with a fresh HELLO, its echo (a HELLO that
+    arrives while we already see it ready) gets no HELLO back (that would start a storm); the
+    inbound sequence goes back to 1 and the groups are resynced."""
     engine = make_engine()
     remote = Remote(engine, 2)
-    remote.beacon(NOW)  # our HELLO goes out at NOW
+    remote.beacon(NOW)
+    remote.hello(NOW + 0.1)
     drain(engine)
-    remote.hello(NOW + 0.1, groups=("KEEP", "DROP"), status=2, headers={"v": "1"})
-    remote.send(Whisper, NOW + 0.2, content=(b"a",))
-    remote.send(Whisper, NOW + 0.3, content=(b"b",))
+    remote.hello(NOW + 1.5, groups=("KEEP", "DROP"), status=2, headers={"v": "1"})
+    out = drain(engine)  # a genuine re-HELLO: answered like a new peer
+    assert [e.reason for e in out.of(PeerExited)] == ["restarted"]
+    assert len(out.sent_of(Hello)) == 1
+    remote.send(Whisper, NOW + 1.6, content=(b"a",))
     drain(engine)
-    remote.hello(NOW + 0.5, groups=("KEEP", "NEW"), status=7, headers={"v": "2"}, name="renamed")
+    remote.hello(NOW + 1.8, groups=("KEEP", "NEW"), status=7, headers={"v": "2"}, name="renamed")
     out = drain(engine)
     assert out.actions == []  # no HELLO, no Connect, no Disconnect
     assert sorted(names(out.events)) == ["PeerJoined", "PeerLeft"]
@@ -807,28 +811,45 @@ def test_rehello_within_the_guard_is_not_answered_and_resyncs() -> None:
     assert engine.peer_name(remote.id) == "renamed"
     assert engine.peer_headers(remote.id) == {"v": "2"}
     # Inbound sequence restarted at 1, status taken from the HELLO.
-    remote.send(Join, NOW + 0.6, group="X", status=8)
+    remote.send(Join, NOW + 1.9, group="X", status=8)
     out = drain(engine)
     assert out.events == [PeerJoined(peer=remote.id, name="renamed", group="X")]
     assert engine.statistics().sequence_errors == 0
     assert engine.statistics().status_errors == 0
 
 
-def test_guard_is_measured_from_our_last_hello() -> None:
+def test_rehello_soon_after_meeting_is_answered() -> None:
+    """A peer that lost us right after we met (e.g. a forged port-0 beacon) re-creates us and
+    HELLOs again: that is not an echo of anything we sent, so we answer at once instead of
+    staying half-connected until expiry."""
+    engine = make_engine()
+    remote = Remote(engine, 2)
+    remote.beacon(NOW)
+    remote.hello(NOW + 0.1)
+    drain(engine)
+    remote.hello(NOW + 0.3)
+    out = drain(engine)
+    assert [e.reason for e in out.of(PeerExited)] == ["restarted"]
+    assert len(out.sent_of(Hello)) == 1
+    assert names(out.of(PeerEntered)) == ["PeerEntered"]
+
+
+def test_guard_is_measured_from_our_answering_hello() -> None:
     engine = make_engine(settings=ZreSettings(rehello_guard=2.0))
     remote = Remote(engine, 2)
     remote.beacon(NOW)
     remote.hello(NOW + 0.1)
     drain(engine)
-    remote.hello(NOW + 1.9)  # within 2 s of our HELLO
-    assert drain(engine).actions == []
-    remote.hello(NOW + 2.1)  # now past it
+    remote.hello(NOW + 2.1)  # a re-HELLO: answered
     out = drain(engine)
     assert [e.reason for e in out.of(PeerExited)] == ["restarted"]
     assert len(out.sent_of(Hello)) == 1
-    # That fresh HELLO of ours resets the guard: an answer right after is absorbed.
-    remote.hello(NOW + 2.3)
+    remote.hello(NOW + 3.9)  # within 2 s of our answering HELLO: its echo, absorbed
     assert drain(engine).actions == []
+    remote.hello(NOW + 4.2)  # past the guard: a new restart, answered again
+    out = drain(engine)
+    assert [e.reason for e in out.of(PeerExited)] == ["restarted"]
+    assert len(out.sent_of(Hello)) == 1
 
 
 def _hello_total(nodes: list[NetNode]) -> int:

@@ -84,7 +84,10 @@ class ZreSettings:
     expired: float = 8.0
     reap_interval: float = 1.0
     rehello_guard: float = 1.0
-    """A HELLO from a ready peer within this delay of our own HELLO to it is its answer."""
+    """After we answered a peer's re-HELLO with a fresh HELLO, a HELLO from it within this delay
+    is the echo of ours, not a new restart: it is not answered (no HELLO storm, §7.4)."""
+    election_settle: float = 1.0
+    """A contestant that joins an election alone waits this long for others before it leads."""
 
     def __post_init__(self) -> None:
         if not 0 < self.evasive <= self.expired:
@@ -161,6 +164,7 @@ class _Peer:
     status: int = 0
     evasive_reported: bool = False
     silent_reported: bool = False
+    answered_rehello: bool = False
 
 
 class ZreEngine:
@@ -198,7 +202,11 @@ class ZreEngine:
         self._revisit: dict[bytes, tuple[float, float]] = {}  # uuid -> (next attempt, backoff)
         self._actions: list[EngineAction] = []
         self._events: list[PeerEvent] = []
-        self._next_reap = now + self.settings.reap_interval
+        # Zyre ticks every second; shorter timers need a faster tick (§7.1: min of the three).
+        settings = self.settings
+        self._reap = min(settings.reap_interval, settings.evasive, settings.expired)
+        self._next_reap = now + self._reap
+        self._lone: dict[str, float | None] = {}  # contested groups joined alone -> lead at
         self._stopped = False
         self._stats = ZreStatistics()
 
@@ -373,7 +381,7 @@ class ZreEngine:
         """Reap tick: PING evasive peers, remove expired ones (§7.1)."""
         if self._stopped or now < self._next_reap - _TIMER_SLACK:
             return
-        self._next_reap = now + self.settings.reap_interval
+        self._next_reap = now + self._reap
         for peer in list(self._peers.values()):
             if now >= peer.expired_at:
                 self._remove_peer(peer, "expired", now)
@@ -396,6 +404,11 @@ class ZreEngine:
             elif now >= when:
                 self._revisit[key] = (now + backoff, min(backoff * 2, _REVISIT_MAX))
                 self._require_peer(key, known[0], known[1], now)
+        for group, lead_at in list(self._lone.items()):
+            if lead_at is None:
+                self._lone[group] = now + self.settings.election_settle
+            elif now >= lead_at:
+                self._start_election(group)  # still alone: we lead (others would have started)
 
     # ------------------------------------------------------------------ commands
 
@@ -410,7 +423,7 @@ class ZreEngine:
         for peer in self._peers.values():
             self._send(peer, lambda sequence: Join(sequence=sequence, group=group, status=status))
         if group in self._contested:
-            self._start_election(group)
+            self._contest_after_own_join(group)
 
     def leave(self, group: str) -> None:
         """Leave ``group``; a no-op when not a member."""
@@ -422,15 +435,17 @@ class ZreEngine:
         for peer in self._peers.values():
             self._send(peer, lambda sequence: Leave(sequence=sequence, group=group, status=status))
         self._elections.pop(group, None)
+        self._lone.pop(group, None)
 
     def set_contest(self, group: str, contest: bool = True) -> None:
         """Whether this node stands in the election held in ``group`` (joined or not yet)."""
         if contest:
             self._contested.add(group)
             if group in self._groups:
-                self._start_election(group)
+                self._contest_after_own_join(group)
         else:
             self._contested.discard(group)
+            self._lone.pop(group, None)
 
     def join_election(self, election: str) -> str:
         """Stand in ``election``: contest and join its group; returns the group name."""
@@ -543,13 +558,14 @@ class ZreEngine:
                     return
             peer = self._require_peer(sender, hello.endpoint, public_key, now)
         elif peer.ready:
-            if now - peer.hello_sent_at < self.settings.rehello_guard:
-                # The answer to a HELLO we just sent: resync, do not answer (§7.4).
+            if peer.answered_rehello and now - peer.hello_sent_at < self.settings.rehello_guard:
+                # The echo of the HELLO we answered its re-HELLO with: resync, do not answer.
                 self._resync(peer, hello, now)
                 return
-            # The other side recreated us (it expired us): start afresh, like a new peer.
+            # The other side recreated us (it lost us): start afresh, like a new peer.
             self._remove_peer(peer, "restarted", now)
             peer = self._require_peer(sender, hello.endpoint, peer.public_key, now)
+            peer.answered_rehello = True
         if hello.sequence != 1:
             self._stats.sequence_errors += 1
             self._notice(peer.id, f"HELLO with sequence #{hello.sequence}, expected #1")
@@ -665,7 +681,16 @@ class ZreEngine:
         else:
             election.reset()
 
+    def _contest_after_own_join(self, group: str) -> None:
+        """Spec §10: our own JOIN starts nothing in Zyre. With members, we start a wave anyway
+        (harmless, faster); alone, we lead only if nobody shows up within election_settle."""
+        if self._group_members(group):
+            self._start_election(group)
+        else:
+            self._lone[group] = None
+
     def _start_election(self, group: str) -> None:
+        self._lone.pop(group, None)
         election = self._election(group)
         self._apply_election(group, election.start(len(self._group_members(group))))
 
