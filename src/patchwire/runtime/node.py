@@ -134,12 +134,15 @@ class EventStream:
         return self._queue.popleft()
 
     async def get(self, timeout: float | None = None) -> PeerEvent:
-        """The next event; raises :class:`patchwire.TimeoutError` after ``timeout`` seconds."""
+        """The next event; raises :class:`patchwire.TimeoutError` after ``timeout`` seconds and
+        :class:`patchwire.ClosedError` once the node stopped and every event was read."""
         try:
             async with asyncio.timeout(timeout):
                 return await self.__anext__()
         except builtins.TimeoutError as error:
             raise TimeoutError(f"no event within {timeout} s") from error
+        except StopAsyncIteration:
+            raise ClosedError("the node stopped: no more events") from None
 
     def pending(self) -> list[PeerEvent]:
         """Events already queued, without waiting."""

@@ -71,6 +71,7 @@ PUBLIC_KEY_HEADER = "X-PUBLICKEY"
 _LOST_REASONS = frozenset({"expired", "sequence"})  # may come back: retry its gossip tuple
 _GONE_REASONS = frozenset({"left", "goodbye"})  # said goodbye: forget its tuple
 _REVISIT_MAX = 30.0  # seconds between attempts to reach a lost gossip peer, at most
+_MIN_REAP = 0.05  # seconds: the fastest reap tick
 _TIMER_SLACK = 0.001  # event loops may fire a timer a hair early; do not spin on it
 _Builder = Callable[[int], Message]
 """Builds the message to send once its sequence number is known."""
@@ -202,9 +203,12 @@ class ZreEngine:
         self._revisit: dict[bytes, tuple[float, float]] = {}  # uuid -> (next attempt, backoff)
         self._actions: list[EngineAction] = []
         self._events: list[PeerEvent] = []
-        # Zyre ticks every second; shorter timers need a faster tick (§7.1: min of the three).
+        # Zyre ticks every second. Shorter timers need a faster tick (§7.1), and a silent peer
+        # must get at least two PING chances between evasive and expired, or one late tick
+        # expires a live peer (Zyre has that flaw when expired - evasive == 1 s).
         settings = self.settings
-        self._reap = min(settings.reap_interval, settings.evasive, settings.expired)
+        margin = max((settings.expired - settings.evasive) / 2, _MIN_REAP)
+        self._reap = min(settings.reap_interval, settings.evasive, margin)
         self._next_reap = now + self._reap
         self._lone: dict[str, float | None] = {}  # contested groups joined alone -> lead at
         self._stopped = False
