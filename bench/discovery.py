@@ -52,6 +52,8 @@ for _path in (str(SRC), str(ROOT)):
         sys.path.insert(0, _path)
 
 import zmq  # noqa: E402
+
+import patchwire as pw  # noqa: E402
 from tests.support.igs import IgsPeer, Predicate, free_tcp_port, ingescape_available  # noqa: E402
 from tests.support.netns import (  # noqa: E402
     Host,
@@ -60,8 +62,6 @@ from tests.support.netns import (  # noqa: E402
     loopback_namespace,
     netns_available,
 )
-
-import patchwire as pw  # noqa: E402
 
 PW_PEER_SCRIPT = ROOT / "tests" / "support" / "pw_peer.py"
 DEFAULT_OUT = ROOT / "bench" / "results"

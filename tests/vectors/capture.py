@@ -57,9 +57,6 @@ for _path in (ROOT, ROOT / "src"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from tests.support.igs import IgsPeer, free_tcp_port  # noqa: E402
-from tests.support.netns import Host, Lan, list_namespaces  # noqa: E402
-
 from patchwire.errors import DecodeError  # noqa: E402
 from patchwire.protocol.zre.beacon import Beacon, decode_beacon  # noqa: E402
 from patchwire.protocol.zre.gossip import (  # noqa: E402
@@ -84,6 +81,8 @@ from patchwire.protocol.zre.messages import (  # noqa: E402
     decode_message,
 )
 from patchwire.protocol.zre.z85 import z85_encode  # noqa: E402
+from tests.support.igs import IgsPeer, free_tcp_port  # noqa: E402
+from tests.support.netns import Host, Lan, list_namespaces  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "zre_ingescape_4.7.0.json"
 SECURE_AGENT = Path(__file__).resolve().parent / "secure_agent.py"
