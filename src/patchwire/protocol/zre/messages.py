@@ -121,61 +121,67 @@ class Shout:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Join:
-    """The sender joined ``group``; ``status`` is its JOIN/LEAVE counter after the change."""
+class _GroupStatus:
+    """JOIN and LEAVE: a group and the sender's JOIN/LEAVE counter after the change (§8)."""
+
+    ID: ClassVar[MessageId]
+    sequence: int
+    group: str
+    status: int
+
+    def encode(self) -> list[bytes]:
+        writer = Writer(_header(self.ID, self.sequence)).string(self.group).u8(self.status & 0xFF)
+        return [writer.getvalue()]
+
+    def __str__(self) -> str:
+        return f"{self.ID.name}#{self.sequence} {self.group} status={self.status}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Join(_GroupStatus):
+    """The sender joined ``group``."""
 
     ID: ClassVar[MessageId] = MessageId.JOIN
-    sequence: int
-    group: str
-    status: int
-
-    def encode(self) -> list[bytes]:
-        writer = Writer(_header(self.ID, self.sequence)).string(self.group).u8(self.status & 0xFF)
-        return [writer.getvalue()]
-
-    def __str__(self) -> str:
-        return f"JOIN#{self.sequence} {self.group} status={self.status}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Leave:
-    """The sender left ``group``; ``status`` is its JOIN/LEAVE counter after the change."""
+class Leave(_GroupStatus):
+    """The sender left ``group``."""
 
     ID: ClassVar[MessageId] = MessageId.LEAVE
-    sequence: int
-    group: str
-    status: int
-
-    def encode(self) -> list[bytes]:
-        writer = Writer(_header(self.ID, self.sequence)).string(self.group).u8(self.status & 0xFF)
-        return [writer.getvalue()]
-
-    def __str__(self) -> str:
-        return f"LEAVE#{self.sequence} {self.group} status={self.status}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Ping:
+class _HeaderOnly:
+    ID: ClassVar[MessageId]
+    sequence: int
+
+    def encode(self) -> list[bytes]:
+        return [_header(self.ID, self.sequence)]
+
+    def __str__(self) -> str:
+        return f"{self.ID.name}#{self.sequence}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ping(_HeaderOnly):
     ID: ClassVar[MessageId] = MessageId.PING
-    sequence: int
-
-    def encode(self) -> list[bytes]:
-        return [_header(self.ID, self.sequence)]
-
-    def __str__(self) -> str:
-        return f"PING#{self.sequence}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PingOk:
+class PingOk(_HeaderOnly):
     ID: ClassVar[MessageId] = MessageId.PING_OK
-    sequence: int
 
-    def encode(self) -> list[bytes]:
-        return [_header(self.ID, self.sequence)]
 
-    def __str__(self) -> str:
-        return f"PING_OK#{self.sequence}"
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Goodbye(_HeaderOnly):
+    """The sender is leaving."""
+
+    ID: ClassVar[MessageId] = MessageId.GOODBYE
+
+
+def _group_and_uuid(message_id: MessageId, sequence: int, group: str, uuid: str) -> list[bytes]:
+    return [Writer(_header(message_id, sequence)).string(group).string(uuid).getvalue()]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,8 +194,7 @@ class Elect:
     challenger: str
 
     def encode(self) -> list[bytes]:
-        writer = Writer(_header(self.ID, self.sequence)).string(self.group).string(self.challenger)
-        return [writer.getvalue()]
+        return _group_and_uuid(self.ID, self.sequence, self.group, self.challenger)
 
     def __str__(self) -> str:
         return f"ELECT#{self.sequence} {self.group} {self.challenger}"
@@ -205,25 +210,10 @@ class Leader:
     leader: str
 
     def encode(self) -> list[bytes]:
-        writer = Writer(_header(self.ID, self.sequence)).string(self.group).string(self.leader)
-        return [writer.getvalue()]
+        return _group_and_uuid(self.ID, self.sequence, self.group, self.leader)
 
     def __str__(self) -> str:
         return f"LEADER#{self.sequence} {self.group} {self.leader}"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Goodbye:
-    """The sender is leaving (sent by gossip-mode nodes at stop)."""
-
-    ID: ClassVar[MessageId] = MessageId.GOODBYE
-    sequence: int
-
-    def encode(self) -> list[bytes]:
-        return [_header(self.ID, self.sequence)]
-
-    def __str__(self) -> str:
-        return f"GOODBYE#{self.sequence}"
 
 
 Message = Hello | Whisper | Shout | Join | Leave | Ping | PingOk | Elect | Leader | Goodbye
