@@ -43,7 +43,7 @@ import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -54,7 +54,13 @@ for _path in (str(SRC), str(ROOT)):
 import zmq  # noqa: E402
 
 import patchwire as pw  # noqa: E402
-from tests.support.igs import IgsPeer, Predicate, free_tcp_port, ingescape_available  # noqa: E402
+from tests.support.igs import IgsPeer, ingescape_available  # noqa: E402
+from tests.support.jsonproc import (  # noqa: E402
+    JsonLineProcess,
+    Predicate,
+    child_env,
+    loopback_endpoint,
+)
 from tests.support.netns import (  # noqa: E402
     Host,
     Lan,
@@ -62,8 +68,8 @@ from tests.support.netns import (  # noqa: E402
     loopback_namespace,
     netns_available,
 )
+from tests.support.pwpeer import PwPeer  # noqa: E402
 
-PW_PEER_SCRIPT = ROOT / "tests" / "support" / "pw_peer.py"
 DEFAULT_OUT = ROOT / "bench" / "results"
 
 DEFAULT_REPEAT = 5
@@ -173,51 +179,36 @@ def progress(text: str) -> None:
 # ---------------------------------------------------------------------------- helper processes
 
 
-class TimedPeer(IgsPeer):
-    """``IgsPeer`` whose lines carry ``_rx``, the monotonic time at which they arrived here,
-    and which remembers ``launched``, the monotonic time just before its ``Popen``."""
-
-    launched: float = 0.0
-
-    def start(self) -> None:
-        self.launched = time.monotonic()
-        super().start()
-
-    def _read_stdout(self, stream: IO[bytes]) -> None:
-        for raw in stream:
-            arrived = time.monotonic()
-            text = raw.decode("utf-8", "replace").rstrip("\n")
-            try:
-                line = json.loads(text)
-                if not isinstance(line, dict):
-                    raise ValueError("not an object")
-            except ValueError:
-                line = {"kind": "raw", "line": text}
-            line["_rx"] = arrived
-            with self._cond:
-                self.lines.append(line)
-                self._cond.notify_all()
-        with self._cond:
-            self._eof = True
-            self._cond.notify_all()
+Launch = Callable[..., JsonLineProcess]
+"""``launch(args, host=None, max_seconds=60.0)``: start a helper process."""
 
 
-class PwPeerProcess(TimedPeer):
-    """``tests/support/pw_peer.py`` (a patchwire node process) with the same driver."""
+def agent_process(
+    args: Sequence[str], *, host: Host | None = None, max_seconds: float = 60.0
+) -> IgsPeer:
+    """A real Ingescape agent (``tests/interop/igs_peer.py ARGS``). Like every helper process,
+    its lines carry ``rx``, the monotonic time at which they arrived here, and the driver keeps
+    ``started_at``, the monotonic time just before its ``Popen``."""
+    return IgsPeer(args, host=host, max_seconds=max_seconds, stamp="rx")
 
-    @property
-    def argv(self) -> list[str]:
-        return [
-            self.python,
-            "-u",
-            str(PW_PEER_SCRIPT),
-            *self.args,
-            "--max-seconds",
-            str(self.max_seconds),
-        ]
 
-    def describe(self) -> str:
-        return "pw_peer" + super().describe().removeprefix("igs_peer")
+def pw_process(
+    args: Sequence[str], *, host: Host | None = None, max_seconds: float = 60.0
+) -> PwPeer:
+    """A patchwire node process (``tests/support/pw_peer.py ARGS``)."""
+    return PwPeer(None, args, host=host, max_seconds=max_seconds)
+
+
+def launched(peer: JsonLineProcess) -> float:
+    """Monotonic time just before the helper's ``Popen``."""
+    assert peer.started_at is not None, "not started"
+    return peer.started_at
+
+
+def name_of(peer: JsonLineProcess) -> str:
+    """The ``--name`` of a helper process."""
+    argv = peer.argv
+    return argv[argv.index("--name") + 1] if "--name" in argv else peer.label
 
 
 def igs_entered(name: str) -> dict[str, Any]:
@@ -228,31 +219,31 @@ def pw_entered(name: str) -> dict[str, Any]:
     return {"kind": "event", "type": "PeerEntered", "name": name}
 
 
-def wait_line(peer: TimedPeer, predicate: Predicate, timeout: float, what: str) -> float:
+def wait_line(peer: JsonLineProcess, predicate: Predicate, timeout: float, what: str) -> float:
     """Arrival time of the first line matching ``predicate``; BenchError on timeout."""
     try:
         line = peer.wait_for(predicate, max(timeout, 0.01))
     except AssertionError as error:
         raise BenchError(f"{what}: {error}") from None
-    return float(line["_rx"])
+    return float(line["rx"])
 
 
-def wait_ready(peer: TimedPeer, what: str) -> float:
+def wait_ready(peer: JsonLineProcess, what: str) -> float:
     """Arrival time of the ``ready`` line; BenchError if it fails to start."""
     try:
         line = peer.wait_ready(READY_TIMEOUT)
     except AssertionError as error:
         raise BenchError(f"{what} did not start: {error}") from None
-    return float(line["_rx"])
+    return float(line["rx"])
 
 
-def stop_quietly(peer: TimedPeer) -> None:
+def stop_quietly(peer: JsonLineProcess) -> None:
     """Stop a helper process (it is killed by PID if it does not stop in time)."""
     if peer.stop(timeout=STOP_TIMEOUT) not in (0, None):
-        progress(f"  note: {peer.args[1]} did not stop within {STOP_TIMEOUT:g} s: killed by PID")
+        progress(f"  note: {name_of(peer)} did not stop within {STOP_TIMEOUT:g} s: killed by PID")
 
 
-def settle(peer: TimedPeer, predicate: Predicate) -> None:
+def settle(peer: JsonLineProcess, predicate: Predicate) -> None:
     """Wait (briefly, without failing) for an agent to finish handling a peer's arrival or
     departure: Ingescape 4.7's ``stop()`` can hang when called in the middle of either."""
     with contextlib.suppress(AssertionError):
@@ -267,7 +258,7 @@ def igs_knows_us(name: str) -> dict[str, Any]:
     return {"kind": "agent_event", "event": "AGENT_KNOWS_US", "name": name}
 
 
-def settle_agents(a: TimedPeer, b: TimedPeer, name_a: str, name_b: str) -> None:
+def settle_agents(a: JsonLineProcess, b: JsonLineProcess, name_a: str, name_b: str) -> None:
     """Let two agents finish their Ingescape handshake before one of them stops."""
     settle(b, igs_knows_us(name_a))
     settle(a, igs_knows_us(name_b))
@@ -279,20 +270,16 @@ def process_budget(repeat: int) -> float:
     return 60.0 + repeat * 20.0
 
 
-def loopback_endpoint() -> str:
-    return f"tcp://127.0.0.1:{free_tcp_port()}"
-
-
 @contextlib.contextmanager
 def started(
-    cls: type[TimedPeer],
+    launch: Launch,
     args: list[str],
     *,
     host: Host | None = None,
     max_seconds: float = 60.0,
-) -> Iterator[TimedPeer]:
+) -> Iterator[JsonLineProcess]:
     """Start a helper process; always stop it (or kill it by PID) on the way out."""
-    peer = cls(args, host=host, max_seconds=max_seconds)
+    peer = launch(args, host=host, max_seconds=max_seconds)
     try:
         yield peer
     finally:
@@ -300,9 +287,9 @@ def started(
 
 
 @contextlib.asynccontextmanager
-async def running(cls: type[TimedPeer], args: list[str]) -> AsyncIterator[TimedPeer]:
+async def running(launch: Launch, args: list[str]) -> AsyncIterator[JsonLineProcess]:
     """``started`` for coroutines: the stop (which may wait) runs off the event loop."""
-    peer = cls(args, max_seconds=60.0)  # Popen only: a few ms, and never lost on a signal
+    peer = launch(args, max_seconds=60.0)  # Popen only: a few ms, and never lost on a signal
     try:
         yield peer
     finally:
@@ -342,7 +329,9 @@ class Entered:
         return self.times[name]
 
 
-async def thread_wait(peer: TimedPeer, predicate: Predicate, deadline: float, what: str) -> float:
+async def thread_wait(
+    peer: JsonLineProcess, predicate: Predicate, deadline: float, what: str
+) -> float:
     """``wait_line`` without blocking the event loop."""
     return await asyncio.to_thread(wait_line, peer, predicate, deadline - time.monotonic(), what)
 
@@ -378,11 +367,11 @@ async def case_pw_pw_broker_launch(repeat: int) -> Samples:
         async with pw.Node("pwA", network=pw.Network(broker_bind=broker)) as a:
             seen_by_a = Entered(a)
             args = ["--name", name, "--broker", broker]
-            async with running(PwPeerProcess, args) as b:
-                deadline = b.launched + DISCOVERY_TIMEOUT + READY_TIMEOUT
+            async with running(pw_process, args) as b:
+                deadline = launched(b) + DISCOVERY_TIMEOUT + READY_TIMEOUT
                 t_b = await thread_wait(b, pw_entered("pwA"), deadline, f"pw_peer {name}")
                 t_a = await seen_by_a.wait(name, deadline)
-                samples.append(max(t_a, t_b) - b.launched)
+                samples.append(max(t_a, t_b) - launched(b))
     return {"pw_pw_broker_launch": samples}
 
 
@@ -445,7 +434,7 @@ async def case_pw_igs_broker(repeat: int) -> Samples:
         broker = loopback_endpoint()
         agent_args = ["--name", "igsA", "--endpoint", loopback_endpoint()]
         agent_args += ["--broker-bind", broker, "--broker", broker]
-        async with running(TimedPeer, agent_args) as agent:
+        async with running(agent_process, agent_args) as agent:
             await asyncio.to_thread(wait_ready, agent, "Ingescape broker agent igsA")
             name = f"pwB{i}"
             b = pw.Node(name, network=pw.Network(brokers=(broker,)))
@@ -472,14 +461,14 @@ async def case_igs_pw_broker(repeat: int) -> Samples:
         async with pw.Node("pwA", network=pw.Network(broker_bind=broker)) as a:
             seen_by_a = Entered(a)
             agent_args = ["--name", name, "--endpoint", loopback_endpoint(), "--broker", broker]
-            async with running(TimedPeer, agent_args) as agent:
+            async with running(agent_process, agent_args) as agent:
                 ready = await asyncio.to_thread(wait_ready, agent, f"Ingescape agent {name}")
                 deadline = time.monotonic() + DISCOVERY_TIMEOUT
                 t_b = await thread_wait(agent, igs_entered("pwA"), deadline, f"agent {name}")
                 t_a = await seen_by_a.wait(name, deadline)
                 done = max(t_a, t_b)
                 from_ready.append(done - ready)
-                from_launch.append(done - agent.launched)
+                from_launch.append(done - launched(agent))
     return {"igs_pw_broker": from_ready, "igs_pw_broker_launch": from_launch}
 
 
@@ -491,20 +480,20 @@ def case_pw_igs_beacon(repeat: int) -> Samples:
         h1, h2 = lan.hosts
         agent_args = ["--name", "igsA", "--device", h1.device, "--port", str(BEACON_PORT)]
         agent_args += ["--interval", str(round(BEACON_INTERVAL * 1000))]
-        with started(TimedPeer, agent_args, host=h1, max_seconds=process_budget(repeat)) as a:
+        with started(agent_process, agent_args, host=h1, max_seconds=process_budget(repeat)) as a:
             wait_ready(a, f"Ingescape agent igsA on {h1.ns}")
             for i in range(repeat):
                 time.sleep(rng.uniform(*PHASE_PAUSE))
                 name = f"pwB{i}"
                 args = ["--name", name, "--device", h2.device, "--port", str(BEACON_PORT)]
                 args += ["--interval", str(BEACON_INTERVAL)]
-                with started(PwPeerProcess, args, host=h2) as b:
+                with started(pw_process, args, host=h2) as b:
                     ready = wait_ready(b, f"pw_peer {name} on {h2.ns}")
                     t_b = wait_line(b, pw_entered("igsA"), DISCOVERY_TIMEOUT, f"pw_peer {name}")
                     remaining = ready + DISCOVERY_TIMEOUT - time.monotonic()
                     t_a = wait_line(a, igs_entered(name), remaining, "agent igsA")
                     samples.append(max(t_a, t_b) - ready)
-                    from_launch.append(max(t_a, t_b) - b.launched)
+                    from_launch.append(max(t_a, t_b) - launched(b))
                 settle(a, igs_exited(name))
     return {"pw_igs_beacon": samples, "pw_igs_beacon_launch": from_launch}
 
@@ -516,18 +505,18 @@ def case_igs_igs_broker(repeat: int) -> Samples:
         broker = loopback_endpoint()
         args_a = ["--name", "igsA", "--endpoint", loopback_endpoint()]
         args_a += ["--broker-bind", broker, "--broker", broker]
-        with started(TimedPeer, args_a) as a:
+        with started(agent_process, args_a) as a:
             wait_ready(a, "Ingescape broker agent igsA")
             name = f"igsB{i}"
             args_b = ["--name", name, "--endpoint", loopback_endpoint(), "--broker", broker]
-            with started(TimedPeer, args_b) as b:
+            with started(agent_process, args_b) as b:
                 ready = wait_ready(b, f"Ingescape agent {name}")
                 t_b = wait_line(b, igs_entered("igsA"), DISCOVERY_TIMEOUT, f"agent {name}")
                 remaining = ready + DISCOVERY_TIMEOUT - time.monotonic()
                 t_a = wait_line(a, igs_entered(name), remaining, "agent igsA")
                 done = max(t_a, t_b)
                 from_ready.append(done - ready)
-                from_launch.append(done - b.launched)
+                from_launch.append(done - launched(b))
                 settle_agents(a, b, "igsA", name)
             settle(a, igs_exited(name))
     return {"igs_igs_broker": from_ready, "igs_igs_broker_launch": from_launch}
@@ -541,19 +530,19 @@ def case_igs_igs_beacon(repeat: int) -> Samples:
     with Lan(2) as lan:
         h1, h2 = lan.hosts
         args_a = ["--name", "igsA", "--device", h1.device, "--port", str(BEACON_PORT), *interval]
-        with started(TimedPeer, args_a, host=h1, max_seconds=process_budget(repeat)) as a:
+        with started(agent_process, args_a, host=h1, max_seconds=process_budget(repeat)) as a:
             wait_ready(a, f"Ingescape agent igsA on {h1.ns}")
             for i in range(repeat):
                 time.sleep(rng.uniform(*PHASE_PAUSE))
                 name = f"igsB{i}"
                 args_b = ["--name", name, "--device", h2.device, "--port", str(BEACON_PORT)]
-                with started(TimedPeer, [*args_b, *interval], host=h2) as b:
+                with started(agent_process, [*args_b, *interval], host=h2) as b:
                     ready = wait_ready(b, f"Ingescape agent {name} on {h2.ns}")
                     t_b = wait_line(b, igs_entered("igsA"), DISCOVERY_TIMEOUT, f"agent {name}")
                     remaining = ready + DISCOVERY_TIMEOUT - time.monotonic()
                     t_a = wait_line(a, igs_entered(name), remaining, "agent igsA")
                     samples.append(max(t_a, t_b) - ready)
-                    from_launch.append(max(t_a, t_b) - b.launched)
+                    from_launch.append(max(t_a, t_b) - launched(b))
                     settle_agents(a, b, "igsA", name)
                 settle(a, igs_exited(name))
     return {"igs_igs_beacon": samples, "igs_igs_beacon_launch": from_launch}
@@ -756,8 +745,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
     # Helper processes (pw_peer.py, the re-run of this script) import patchwire from src/.
-    paths = [str(SRC), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    os.environ["PYTHONPATH"] = child_env()["PYTHONPATH"]
     if args.inner:
         return run_inner(args)
 

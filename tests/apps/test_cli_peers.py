@@ -25,7 +25,14 @@ _ROOT = Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from tests.integration.pwpeer import (  # noqa: E402
+from tests.support.netns import (  # noqa: E402
+    Host,
+    LoopbackNamespace,
+    list_namespaces,
+    loopback_namespace,
+    netns_available,
+)
+from tests.support.pwpeer import (  # noqa: E402
     JsonProcess,
     PwPeer,
     beacon_port,
@@ -33,13 +40,6 @@ from tests.integration.pwpeer import (  # noqa: E402
     free_tcp_port,
     loopback_endpoint,
     unavailable,
-)
-from tests.support.netns import (  # noqa: E402
-    Host,
-    LoopbackNamespace,
-    list_namespaces,
-    loopback_namespace,
-    netns_available,
 )
 
 CLI_TIMEOUT = 60.0

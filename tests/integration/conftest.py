@@ -17,13 +17,13 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from tests.integration.pwpeer import PwPeer, Spawn, unavailable  # noqa: E402
 from tests.support.netns import (  # noqa: E402
     LoopbackNamespace,
     list_namespaces,
     loopback_namespace,
     netns_available,
 )
+from tests.support.pwpeer import PwPeer, Spawn, unavailable  # noqa: E402
 
 
 @pytest.fixture

@@ -34,7 +34,8 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 import patchwire as pw  # noqa: E402
-from tests.integration.pwpeer import (  # noqa: E402
+from tests.support.netns import LoopbackNamespace  # noqa: E402
+from tests.support.pwpeer import (  # noqa: E402
     PwPeer,
     Spawn,
     beacon_port,
@@ -43,7 +44,6 @@ from tests.integration.pwpeer import (  # noqa: E402
     loopback_endpoint,
     wait_all,
 )
-from tests.support.netns import LoopbackNamespace  # noqa: E402
 
 SHORT = ["--evasive", "0.3", "--expired", "1.0"]
 SHORT_EXPIRED = 1.0

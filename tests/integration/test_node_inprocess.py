@@ -24,7 +24,7 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 import patchwire as pw  # noqa: E402
-from tests.integration.pwpeer import free_tcp_port, loopback_endpoint  # noqa: E402
+from tests.support.pwpeer import free_tcp_port, loopback_endpoint  # noqa: E402
 
 QUIET = pw.ZreSettings(evasive=20.0, expired=30.0)
 MESH_TIMEOUT = 5.0

@@ -3,8 +3,8 @@
 - ``require_ingescape()`` / ``require_netns()``: skip (or fail when ``CI`` is set).
 - ``start_agent()``: a real Ingescape agent (``IgsPeer``) whose output lines are stamped with
   their arrival time (``rx``, ``time.monotonic()``), for discovery and exit measurements.
-- ``PwProcess``: ``tests/support/pw_peer.py`` (a patchwire Node in its own process, possibly in
-  a namespace) driven with the same API as ``IgsPeer``.
+- ``start_pw()``: ``tests/support/pw_peer.py`` (a patchwire Node in its own process, possibly
+  in a namespace) as a ``PwPeer``, driven with the same API (both are ``JsonLineProcess``).
 - ``Recorder``: the events of an in-process ``patchwire.Node``, stamped, with async waits.
 - ``finish_agent()``: the agent must still be alive, then stop cleanly with exit code 0.
 """
@@ -12,24 +12,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, SupportsIndex
+from typing import Any
 
-import pytest
-
-import patchwire
 from patchwire import Node, PeerEvent
-from tests.support.igs import IgsPeer, free_tcp_port, ingescape_available
+from tests.support.igs import IgsPeer, ingescape_available
+from tests.support.jsonproc import loopback_endpoint as loopback_endpoint
 from tests.support.netns import Host, netns_available
-
-ROOT = Path(__file__).resolve().parents[2]
-SRC = Path(patchwire.__file__).resolve().parents[1]
-"""Where this process imported patchwire from; ``pw_peer.py`` subprocesses use the same."""
-PW_PEER_SCRIPT = ROOT / "tests" / "support" / "pw_peer.py"
+from tests.support.pwpeer import PwPeer, unavailable
 
 INGESCAPE_VERSION_HEADER = "v4.7.0"
 
@@ -39,13 +31,6 @@ TIMINGS: list[str] = []
 
 def record_timing(label: str, seconds: float) -> None:
     TIMINGS.append(f"{label}: {seconds * 1000:.0f} ms")
-
-
-def unavailable(reason: str) -> None:
-    """Skip, or fail on CI (env ``CI`` set), when a prerequisite is missing."""
-    if os.environ.get("CI"):
-        pytest.fail(f"prerequisite missing on CI: {reason}")
-    pytest.skip(reason)
 
 
 def require_ingescape() -> None:
@@ -59,87 +44,19 @@ def require_netns() -> None:
         unavailable(reason)
 
 
-def loopback_endpoint() -> str:
-    return f"tcp://127.0.0.1:{free_tcp_port()}"
-
-
-class StampedLines(list[dict[str, Any]]):
-    """The ``lines`` list of an ``IgsPeer``: every appended line gets ``rx`` (arrival time)."""
-
-    def append(self, line: dict[str, Any], /) -> None:
-        line.setdefault("rx", time.monotonic())
-        super().append(line)
-
-    def insert(self, index: SupportsIndex, line: dict[str, Any], /) -> None:
-        line.setdefault("rx", time.monotonic())
-        super().insert(index, line)
-
-
-def _stamped(peer: IgsPeer) -> IgsPeer:
-    peer.lines = StampedLines()
-    peer.start()
-    return peer
-
-
 def start_agent(
     args: Sequence[str], *, host: Host | None = None, max_seconds: float = 60.0
 ) -> IgsPeer:
     """Start a real Ingescape agent (``igs_peer.py ARGS``), lines stamped with ``rx``."""
-    return _stamped(IgsPeer(args, host=host, max_seconds=max_seconds, start=False))
+    return IgsPeer(args, host=host, max_seconds=max_seconds, stamp="rx")
 
 
-class PwProcess(IgsPeer):
-    """``pw_peer.py`` in a subprocess (same driver API as ``IgsPeer``: wait_for, request…).
-
-    Output lines have ``kind`` ready / event (``type`` = PeerEntered, ShoutReceived…) / ack /
-    stopped; ``stop()`` sends ``{"cmd": "stop"}``, ``kill()`` is a SIGKILL by PID.
-    """
-
-    @property
-    def argv(self) -> list[str]:
-        return [
-            "env",
-            f"PYTHONPATH={SRC}",
-            self.python,
-            "-u",
-            str(PW_PEER_SCRIPT),
-            *self.args,
-            "--max-seconds",
-            str(self.max_seconds),
-        ]
-
-    def describe(self) -> str:
-        return "pw_peer: " + super().describe()
-
-    def events(self, type_: str, **fields: Any) -> list[dict[str, Any]]:
-        """Event lines of this ``type`` whose fields equal ``fields``."""
-        return [
-            ln
-            for ln in self.snapshot("event")
-            if ln.get("type") == type_ and all(ln.get(k) == v for k, v in fields.items())
-        ]
-
-    def wait_event(self, type_: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
-        return self.wait_for(
-            lambda ln: (
-                ln.get("kind") == "event"
-                and ln.get("type") == type_
-                and all(ln.get(k) == v for k, v in fields.items())
-            ),
-            timeout,
-        )
-
-
-def start_pw(
-    args: Sequence[str], *, host: Host | None = None, max_seconds: float = 60.0
-) -> PwProcess:
+def start_pw(args: Sequence[str], *, host: Host | None = None, max_seconds: float = 60.0) -> PwPeer:
     """Start ``pw_peer.py ARGS`` (in ``host``'s namespace if given), lines stamped with ``rx``."""
-    proc = PwProcess(args, host=host, max_seconds=max_seconds, start=False)
-    _stamped(proc)
-    return proc
+    return PwPeer(None, args, host=host, max_seconds=max_seconds)
 
 
-def finish_pw(proc: PwProcess) -> None:
+def finish_pw(proc: PwPeer) -> None:
     """Assert a ``pw_peer.py`` process is alive, stop it, check exit code 0 and a clean stderr."""
     assert proc.returncode is None, f"pw_peer died\n{proc.describe()}"
     rc = proc.stop()
