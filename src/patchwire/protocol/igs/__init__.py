@@ -1,0 +1,1 @@
+"""Ingescape protocol layer (pure): message and publication codecs."""
